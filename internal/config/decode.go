@@ -1,7 +1,9 @@
 package config
 
 import (
+	"errors"
 	"fmt"
+	"os"
 	"reflect"
 	"sort"
 	"strconv"
@@ -103,6 +105,10 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) error {
 			return nil
 		}
 		if n.Kind != yaml.SequenceNode {
+			if n.Kind == yaml.ScalarNode {
+				// A common slip: organizations: acme instead of organizations: [acme].
+				return d.errorf(n, path, "expected a list, got a %s (write [%s] for a list of one)", kindName(n), n.Value)
+			}
 			return d.errorf(n, path, "expected a list, got a %s", kindName(n))
 		}
 		s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
@@ -246,4 +252,54 @@ func typeName(t reflect.Type) string {
 		return "a number"
 	}
 	return "a value"
+}
+
+// DecodeFile strictly decodes the YAML file at path into v (a pointer to a struct), with the same
+// error messages as the configuration: file, line, field and what is expected. Fields' lines are
+// returned for validation messages of the caller (see Lines.Fail).
+func DecodeFile(path string, v any) (Lines, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return Lines{}, &Error{File: path, Msg: "expected a file; it does not exist"}
+		}
+		return Lines{}, &Error{File: path, Msg: fmt.Sprintf("cannot read the file: %v", errors.Unwrap(err))}
+	}
+	return DecodeBytes(b, path, v)
+}
+
+// DecodeBytes is DecodeFile on content already read; file names it in messages.
+func DecodeBytes(b []byte, file string, v any) (Lines, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(b, &root); err != nil {
+		msg := err.Error()
+		if m := yamlLine.FindStringSubmatch(msg); m != nil {
+			line, _ := strconv.Atoi(m[1])
+			return Lines{}, &Error{File: file, Line: line, Msg: "invalid YAML: " + m[2]}
+		}
+		return Lines{}, &Error{File: file, Msg: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
+	}
+	d := &decoder{file: file, lines: map[string]int{}}
+	if err := d.decode(&root, reflect.ValueOf(v).Elem(), ""); err != nil {
+		return Lines{}, err
+	}
+	return Lines{file: file, lines: d.lines}, nil
+}
+
+// Lines remembers where each field of a decoded file was written.
+type Lines struct {
+	file  string
+	lines map[string]int
+}
+
+// Fail returns an error about field at the line it (or its closest parent) was written on.
+func (l Lines) Fail(field, format string, args ...any) error {
+	line := 0
+	for p := field; p != ""; p = parent(p) {
+		if n, ok := l.lines[p]; ok {
+			line = n
+			break
+		}
+	}
+	return &Error{File: l.file, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)}
 }
