@@ -79,7 +79,6 @@ type sample struct {
 type attempt struct {
 	time    time.Time
 	success bool
-	manual  bool
 }
 
 type incidentKey struct {
@@ -98,7 +97,7 @@ func Pairs(deps []Deployment) []Pair {
 	var out []Pair
 	for _, ds := range byService(deps) {
 		for i := 1; i < len(ds); i++ {
-			out = append(out, Pair{Previous: ds[i-1], Current: ds[i]})
+			out = append(out, Pair{Previous: *ds[i-1], Current: *ds[i]})
 		}
 	}
 	return out
@@ -107,16 +106,20 @@ func Pairs(deps []Deployment) []Pair {
 // byService groups deployments by service in time order (tie-break by ID: two deployments finishing in
 // the same second still get one deterministic order). It drops repeats of the same upstream deployment
 // (same service, ID and time) because overlapping pages or a merged input must not count a deployment
-// twice. Groups are returned sorted by service.
-func byService(deps []Deployment) [][]Deployment {
-	sorted := slices.Clone(deps)
-	slices.SortStableFunc(sorted, func(a, b Deployment) int {
+// twice. Groups are sorted by service and point into deps, which is not modified: sorting pointers
+// rather than the structs keeps a year of an organization's deployments cheap to order.
+func byService(deps []Deployment) [][]*Deployment {
+	sorted := make([]*Deployment, len(deps))
+	for i := range deps {
+		sorted[i] = &deps[i]
+	}
+	slices.SortStableFunc(sorted, func(a, b *Deployment) int {
 		return cmp.Or(cmp.Compare(a.Service, b.Service), a.Time.Compare(b.Time), cmp.Compare(a.ID, b.ID))
 	})
-	sorted = slices.CompactFunc(sorted, func(a, b Deployment) bool {
+	sorted = slices.CompactFunc(sorted, func(a, b *Deployment) bool {
 		return a.ID != "" && a.ID == b.ID && a.Service == b.Service && a.Time.Equal(b.Time)
 	})
-	var groups [][]Deployment
+	var groups [][]*Deployment
 	for start, i := 0, 1; i <= len(sorted); i++ {
 		if i == len(sorted) || sorted[i].Service != sorted[start].Service {
 			groups = append(groups, sorted[start:i])
@@ -167,6 +170,11 @@ func Analyze(in Input, attribution time.Duration) *Analysis {
 		s := get(ds[0].Service)
 		seen(s, ds[0].Time)
 		s.deps = make([]deployment, len(ds))
+		n := 0
+		for _, d := range ds {
+			n += len(d.Changes)
+		}
+		s.leads = make([]sample, 0, n)
 		for i, d := range ds {
 			dep := deployment{time: d.Time, manual: d.Manual}
 			switch d.Status {
@@ -228,7 +236,8 @@ func Analyze(in Input, attribution time.Duration) *Analysis {
 			}
 			s.deps[i].securityRollback = prev.security
 		}
-		slices.SortStableFunc(s.recoveries, func(x, y sample) int { return x.time.Compare(y.time) })
+		// By value too, so that the mean's float sum does not depend on the order upstream listed events.
+		slices.SortFunc(s.recoveries, func(x, y sample) int { return cmp.Or(x.time.Compare(y.time), cmp.Compare(x.value, y.value)) })
 	}
 
 	// A production deployment attempt is finished at its first terminal status; collectors hand over
@@ -236,7 +245,7 @@ func Analyze(in Input, attribution time.Duration) *Analysis {
 	for _, at := range in.Attempts {
 		s := get(at.Service)
 		seen(s, at.Time)
-		s.attempts = append(s.attempts, attempt{at.Time, at.Success, at.Manual})
+		s.attempts = append(s.attempts, attempt{at.Time, at.Success})
 	}
 	for _, s := range byName {
 		slices.SortStableFunc(s.attempts, func(x, y attempt) int { return x.time.Compare(y.time) })

@@ -11,7 +11,7 @@ import (
 
 // All returns every generated file, keyed by its path relative to the repository root.
 func All() (map[string][]byte, error) {
-	out := map[string][]byte{}
+	out := map[string][]byte{"METRICS.md": MetricsDoc()}
 	for name, gen := range map[string]func() (map[string][]byte, error){
 		"alerts":     alerts.Files,
 		"dashboards": dashboards.Files,
