@@ -25,9 +25,11 @@ import (
 	"github.com/prometheus/exporter-toolkit/web"
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
+	"github.com/ztmm/ztmm/internal/catalog"
 	"github.com/ztmm/ztmm/internal/config"
 	"github.com/ztmm/ztmm/internal/demo"
 	"github.com/ztmm/ztmm/internal/exporter"
+	"github.com/ztmm/ztmm/internal/maturity"
 )
 
 func main() { os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr)) }
@@ -39,6 +41,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	configCheck := app.Flag("config.check", "Validate the configuration file and exit (0 valid, 1 invalid).").Bool()
 	demoMode := app.Flag("demo", "Run on the built-in simulated organization on loopback (no credentials, no network); ignores --config.file.").Bool()
 	demoSeed := app.Flag("demo.seed", "Seed of the simulated organization.").Default("1").Int64()
+	assessmentTemplate := app.Flag("assessment.template", "Print a complete, commented assessment file template (every criterion of every area and level) and exit.").Bool()
 	demoDir := app.Flag("demo.dir", "Directory for the demo's generated config, measurements and assessment files (a temporary one if empty).").String()
 	metricsPath := app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
 	disableExporterMetrics := app.Flag("web.disable-exporter-metrics", "Exclude the Go runtime and process metrics of the exporter itself.").Bool()
@@ -50,6 +53,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if _, err := app.Parse(args); err != nil {
 		fmt.Fprintln(stderr, err)
 		return 2
+	}
+	if *assessmentTemplate {
+		stdout.Write(maturity.Template(catalog.Default()))
+		return 0
 	}
 	promslogConfig.Writer = stderr
 	logger := promslog.New(promslogConfig)

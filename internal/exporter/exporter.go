@@ -17,6 +17,7 @@ import (
 	"github.com/ztmm/ztmm/internal/catalog"
 	"github.com/ztmm/ztmm/internal/config"
 	"github.com/ztmm/ztmm/internal/kpi"
+	"github.com/ztmm/ztmm/internal/maturity"
 )
 
 // RecomputeInterval is how often KPIs are recomputed even without a new snapshot, so rolling windows move.
@@ -44,15 +45,16 @@ type Exporter struct {
 
 	reloadOK, reloadTime prometheus.Gauge
 
-	mu      sync.Mutex // serialises Apply / Run start / recompute
-	cfg     *config.Config
-	sched   *collectors.Scheduler
-	cancel  context.CancelFunc
-	runCtx  context.Context
-	done    chan struct{}
-	kick    chan struct{}
-	view    atomic.Pointer[View]
-	running bool
+	mu         sync.Mutex // serialises Apply / Run start / recompute
+	cfg        *config.Config
+	assessment *maturity.Assessment
+	sched      *collectors.Scheduler
+	cancel     context.CancelFunc
+	runCtx     context.Context
+	done       chan struct{}
+	kick       chan struct{}
+	view       atomic.Pointer[View]
+	running    bool
 }
 
 // New returns an exporter and registers its metrics on reg.
@@ -103,6 +105,15 @@ func (e *Exporter) Reload() error {
 // as it was), then the old scheduler stops and the new one starts with the old one's last good
 // snapshots, so a reload never blanks a KPI.
 func (e *Exporter) Apply(cfg *config.Config) error {
+	// The assessment file is validated like the configuration, and re-read on every reload.
+	var assessment *maturity.Assessment
+	if cfg.Assessment != nil {
+		a, err := maturity.LoadAssessment(cfg.Path(cfg.Assessment.File), e.opts.Now())
+		if err != nil {
+			return err
+		}
+		assessment = a
+	}
 	jobs, err := e.opts.Sources(cfg, e.tel, e.opts.Logger)
 	if err != nil {
 		return err
@@ -125,7 +136,7 @@ func (e *Exporter) Apply(cfg *config.Config) error {
 			e.tel.Forget(name)
 		}
 	}
-	e.cfg, e.sched = cfg, sched
+	e.cfg, e.sched, e.assessment = cfg, sched, assessment
 	e.cancel, e.done = nil, nil
 	if e.running {
 		e.startLocked()
@@ -215,12 +226,12 @@ func (e *Exporter) Kick() {
 // Recompute rebuilds the view from the current snapshots.
 func (e *Exporter) Recompute() {
 	e.mu.Lock()
-	cfg, sched := e.cfg, e.sched
+	cfg, sched, assessment := e.cfg, e.sched, e.assessment
 	e.mu.Unlock()
 	if cfg == nil || sched == nil {
 		return
 	}
-	e.view.Store(buildView(e.cat, cfg, sched, e.opts.Now()))
+	e.view.Store(buildView(e.cat, cfg, assessment, sched, e.opts.Now()))
 }
 
 // View returns the current view (nil before the first configuration).

@@ -6,13 +6,8 @@ import (
 	"github.com/ztmm/ztmm/collectors"
 	"github.com/ztmm/ztmm/collectors/manual"
 	"github.com/ztmm/ztmm/collectors/promql"
-	"github.com/ztmm/ztmm/internal/catalog"
 	"github.com/ztmm/ztmm/internal/config"
-	"github.com/ztmm/ztmm/internal/kpi"
 	"github.com/ztmm/ztmm/internal/metricdef"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"time"
 )
 
 // Sources builds one job per configured source.
@@ -33,9 +28,3 @@ func Sources(cfg *config.Config, tel *collectors.Telemetry, logger *slog.Logger)
 
 // sourceFamilies are the raw families of every source kind.
 func sourceFamilies() metricdef.Set { return nil }
-
-func maturityFamilies() metricdef.Set { return nil }
-
-func assess(cat *catalog.Catalog, cfg *config.Config, res *kpi.Result, now time.Time) []prometheus.Metric {
-	return nil
-}

@@ -10,6 +10,7 @@ import (
 	"github.com/ztmm/ztmm/internal/config"
 	"github.com/ztmm/ztmm/internal/dora"
 	"github.com/ztmm/ztmm/internal/kpi"
+	"github.com/ztmm/ztmm/internal/maturity"
 	"github.com/ztmm/ztmm/internal/metricdef"
 )
 
@@ -39,13 +40,14 @@ var doraKeys = []string{"deployment_frequency", "lead_time_for_changes", "change
 
 // View is one immutable computation of everything a scrape serves, apart from live health counters.
 type View struct {
-	Time    time.Time
-	KPIs    *kpi.Result
-	metrics []prometheus.Metric
-	sched   *collectors.Scheduler
+	Time     time.Time
+	KPIs     *kpi.Result
+	Maturity *maturity.Result
+	metrics  []prometheus.Metric
+	sched    *collectors.Scheduler
 }
 
-func buildView(cat *catalog.Catalog, cfg *config.Config, sched *collectors.Scheduler, now time.Time) *View {
+func buildView(cat *catalog.Catalog, cfg *config.Config, assessment *maturity.Assessment, sched *collectors.Scheduler, now time.Time) *View {
 	snaps := sched.Snapshots()
 	res, analysis := kpi.Compute(cat, cfg, snaps, now)
 	v := &View{Time: now, KPIs: res, sched: sched}
@@ -70,7 +72,8 @@ func buildView(cat *catalog.Catalog, cfg *config.Config, sched *collectors.Sched
 		}
 	}
 	v.metrics = append(v.metrics, analysis.Metrics(cfg.TeamOf)...)
-	v.metrics = append(v.metrics, assess(cat, cfg, res, now)...)
+	v.Maturity = maturity.Evaluate(cat, cfg, assessment, res, now)
+	v.metrics = append(v.metrics, v.Maturity.Metrics()...)
 	for _, s := range snaps {
 		v.metrics = append(v.metrics, s.Metrics...)
 	}
@@ -112,6 +115,6 @@ func AllFamilies() metricdef.Set {
 	s = append(s, collectors.HealthFamilies...)
 	s = append(s, dora.Families...)
 	s = append(s, sourceFamilies()...)
-	s = append(s, maturityFamilies()...)
+	s = append(s, maturity.Families...)
 	return s
 }
