@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/prometheus/client_golang/prometheus"
@@ -77,6 +78,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 
 	cfg, err := load()
+	if err == nil && cfg.Assessment != nil {
+		// The assessment file is part of what --config.check promises: nothing runs with a broken one.
+		_, err = maturity.LoadAssessment(cfg.Path(cfg.Assessment.File), time.Now())
+	}
 	if *configCheck {
 		if err != nil {
 			fmt.Fprintln(stderr, err)

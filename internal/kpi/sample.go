@@ -35,8 +35,13 @@ func (r *Result) Org(kpi string) (Sample, bool) {
 	if r == nil {
 		return Sample{}, false
 	}
-	if r.org == nil {
-		r.index()
+	if r.org == nil { // a Result built by hand: scan rather than build an index a reader could race on
+		for _, s := range r.Samples {
+			if s.Org() && s.KPI.ID == kpi {
+				return s, true
+			}
+		}
+		return Sample{}, false
 	}
 	i, ok := r.org[kpi]
 	if !ok {
