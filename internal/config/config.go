@@ -8,11 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -50,6 +52,8 @@ type Config struct {
 	Dir  string `yaml:"-"`
 
 	lines map[string]int
+	// rootLine is where the document starts: the line of errors about a missing top-level field.
+	rootLine int
 }
 
 // Team is a team and the services it owns.
@@ -60,9 +64,9 @@ type Team struct {
 
 // KPIOverride replaces a KPI's target, and optionally its window.
 type KPIOverride struct {
-	Op     catalog.Op `yaml:"op"`
-	Value  *Quantity  `yaml:"value"`
-	Window Duration   `yaml:"window"`
+	Op     catalog.Op `yaml:"op,omitempty"` // empty: the document's operator
+	Value  *Quantity  `yaml:"value,omitempty"`
+	Window Duration   `yaml:"window,omitempty"` // zero: the configured window
 }
 
 // RoadmapTarget is the document's "Target State Definition" for one area: a level and when.
@@ -113,20 +117,27 @@ func Parse(b []byte, file string) (*Config, error) {
 	var root yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	if err := dec.Decode(&root); err != nil {
-		if errors.Is(err, io.EOF) || strings.TrimSpace(string(b)) == "" {
-			return nil, &Error{File: file, Msg: "the configuration is empty; expected at least organization and one source"}
+		if errors.Is(err, io.EOF) {
+			return nil, &Error{File: file, Msg: "the configuration is empty; expected at least organization: <name>, and the sources to read"}
 		}
-		msg := err.Error()
-		if m := yamlLine.FindStringSubmatch(msg); m != nil {
-			var line int
-			fmt.Sscan(m[1], &line)
-			return nil, &Error{File: file, Line: line, Msg: "invalid YAML: " + m[2]}
-		}
-		return nil, &Error{File: file, Msg: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
+		return nil, syntaxError(b, file, err)
 	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); err == nil {
-		return nil, &Error{File: file, Line: extra.Line, Msg: "expected one YAML document, found a second one"}
+	if emptyDocument(&root) {
+		return nil, &Error{File: file, Line: root.Line, Msg: "the configuration is empty; expected at least organization: <name>, and the sources to read"}
+	}
+	// A trailing "---" some editors and generators add is an empty document, not a second configuration.
+	for {
+		var extra yaml.Node
+		err := dec.Decode(&extra)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, syntaxError(b, file, err)
+		}
+		if !emptyDocument(&extra) {
+			return nil, &Error{File: file, Line: extra.Line, Msg: "expected one YAML document, found a second one after \"---\"; merge it into the first or remove it"}
+		}
 	}
 	abs, _ := filepath.Abs(file)
 	c := &Config{File: file, Dir: filepath.Dir(abs)}
@@ -135,15 +146,40 @@ func Parse(b []byte, file string) (*Config, error) {
 		return nil, err
 	}
 	c.lines = d.lines
+	c.rootLine = root.Content[0].Line
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
 	return c, nil
 }
 
+func emptyDocument(n *yaml.Node) bool {
+	return len(n.Content) == 0 || (n.Content[0].Kind == yaml.ScalarNode && n.Content[0].Tag == "!!null")
+}
+
+// syntaxError turns a YAML parser error into file:line form, with a hint for the mistakes whose parser
+// message does not say what to do.
+func syntaxError(b []byte, file string, err error) error {
+	msg := err.Error()
+	m := yamlLine.FindStringSubmatch(msg)
+	if m == nil {
+		return &Error{File: file, Msg: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
+	}
+	line, _ := strconv.Atoi(m[1])
+	text := m[2]
+	lines := strings.Split(string(b), "\n")
+	switch {
+	case line >= 1 && line <= len(lines) && strings.Contains(lines[line-1][:len(lines[line-1])-len(strings.TrimLeft(lines[line-1], " \t"))], "\t"):
+		text = "expected indentation with spaces, found a tab (YAML does not allow tabs for indentation)"
+	case strings.Contains(text, "did not find expected key") || strings.Contains(text, "mapping values are not allowed"):
+		text += " (check the indentation of the block starting here: keys of one mapping must start in the same column)"
+	}
+	return &Error{File: file, Line: line, Msg: "invalid YAML: " + text}
+}
+
 // fail returns the error for field, at the line the field was written on (or its closest parent's).
 func (c *Config) fail(field, format string, args ...any) error {
-	line := 0
+	line := c.rootLine
 	for p := field; p != ""; p = parent(p) {
 		if l, ok := c.lines[p]; ok {
 			line = l
@@ -189,7 +225,12 @@ func (c *Config) validate() error {
 		return c.fail("since", "expected a history start in the past, got %s", c.Since.Format(time.DateOnly))
 	}
 	if (len(c.GitHub) > 0 || len(c.GitLab) > 0) && c.Since.IsZero() {
-		return c.fail("since", "expected a fixed history start (e.g. since: 2025-11-01) when a Git host is configured: every DORA value and counter is rebuilt from it")
+		// since is missing, so point at the Git host that needs it.
+		host := "github"
+		if len(c.GitHub) == 0 {
+			host = "gitlab"
+		}
+		return &Error{File: c.File, Line: c.lines[host], Field: "since", Msg: "expected a fixed history start (e.g. since: 2025-11-01) because " + host + " is configured: every DORA value and counter is rebuilt from it"}
 	}
 
 	teams := map[string]bool{}
@@ -210,7 +251,8 @@ func (c *Config) validate() error {
 		}
 	}
 
-	for id, o := range c.Targets {
+	for _, id := range c.inFileOrder("targets", mapKeys(c.Targets)) {
+		o := c.Targets[id]
 		p := "targets." + id
 		k, ok := cat.KPI(id)
 		if !ok {
@@ -228,7 +270,8 @@ func (c *Config) validate() error {
 			}
 		}
 	}
-	for id, b := range c.Baselines {
+	for _, id := range c.inFileOrder("baselines", mapKeys(c.Baselines)) {
+		b := c.Baselines[id]
 		p := "baselines." + id
 		k, ok := cat.KPI(id)
 		if !ok || k.Statistic != catalog.Reduction {
@@ -238,16 +281,20 @@ func (c *Config) validate() error {
 					red = append(red, k.ID)
 				}
 			}
-			return c.fail(p, "expected a reduction KPI (%s)%s", strings.Join(red, ", "), didYouMean(id, red))
+			if ok {
+				return c.fail(p, "%s is not a reduction KPI and takes no baseline; expected one of %s", id, strings.Join(red, ", "))
+			}
+			return c.fail(p, "unknown reduction KPI%s; expected one of %s", didYouMean(id, red), strings.Join(red, ", "))
 		}
 		if b <= 0 {
 			return c.fail(p, "expected a positive number of incidents per window at the programme's start, got %v", b)
 		}
 	}
-	for area, r := range c.Roadmap {
+	for _, area := range c.inFileOrder("roadmap", mapKeys(c.Roadmap)) {
+		r := c.Roadmap[area]
 		p := "roadmap." + area
 		if _, ok := cat.Area(catalog.Area(area)); !ok {
-			return c.fail(p, "unknown area; expected one of %s", areaList(cat))
+			return c.fail(p, "unknown area%s; expected one of %s", didYouMean(area, strings.Split(areaList(cat), ", ")), areaList(cat))
 		}
 		if r.Level < 1 || r.Level > 5 {
 			return c.fail(p+".level", "expected a maturity level from 1 to 5, got %d", r.Level)
@@ -261,6 +308,10 @@ func (c *Config) validate() error {
 	checkName := func(p, name, kind string) error {
 		if !labelValue.MatchString(name) {
 			return c.fail(p+".name", "expected a collector name of letters, digits, '-', '_' or '.', got %q", name)
+		}
+		// The manual source has no name field: its collector label is always "manual".
+		if name == "manual" && kind != "manual" {
+			return c.fail(p+".name", "the collector name \"manual\" is reserved for the manual source; expected another name")
 		}
 		if prev, dup := names[name]; dup {
 			return c.fail(p+".name", "collector name %q is already used by %s; expected unique names", name, prev)
@@ -307,6 +358,22 @@ func (c *Config) validate() error {
 	return nil
 }
 
+func mapKeys[V any](m map[string]V) []string {
+	return slices.Collect(maps.Keys(m))
+}
+
+// inFileOrder sorts the keys of the mapping at path by the line they were written on, so that of several
+// mistakes the first in the file is reported, the same one on every run.
+func (c *Config) inFileOrder(path string, keys []string) []string {
+	slices.SortFunc(keys, func(a, b string) int {
+		if d := c.lines[path+"."+a] - c.lines[path+"."+b]; d != 0 {
+			return d
+		}
+		return strings.Compare(a, b)
+	})
+	return keys
+}
+
 // labelValue is what ztmm accepts for names that become label values.
 var labelValue = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 
@@ -334,6 +401,8 @@ func checkUnit(k catalog.KPI, q Quantity) error {
 		return fmt.Errorf("expected a value in %s for %s, got the percentage %q", k.Unit, k.ID, q.raw)
 	case k.Unit == catalog.Ratio && (q.Value < 0 || q.Value > 1):
 		return fmt.Errorf("expected a ratio between 0 and 1 (or a percentage like 99%%) for %s, got %s", k.ID, q.raw)
+	case k.Unit == catalog.Score && (q.Value < 1 || q.Value > 5):
+		return fmt.Errorf("expected a score from 1 to 5 for %s, got %s", k.ID, q.raw)
 	case q.Value < 0:
 		return fmt.Errorf("expected a non-negative value for %s, got %s", k.ID, q.raw)
 	}

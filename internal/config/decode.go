@@ -80,6 +80,11 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) error {
 	if path != "" {
 		d.lines[path] = n.Line
 	}
+	// An empty value (key: with nothing after it, or ~) leaves the field unset, as if it were not written:
+	// validation then says what is missing instead of the decoder complaining about "".
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return nil
+	}
 	if v.CanAddr() && v.Addr().Type().Implements(nodeDecoderType) {
 		if n.Kind != yaml.ScalarNode {
 			return d.errorf(n, path, "expected a single value, got a %s", kindName(n))
@@ -148,7 +153,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) error {
 	switch v.Kind() {
 	case reflect.String:
 		if n.Tag != "!!str" && n.Tag != "!!int" && n.Tag != "!!float" {
-			return d.errorf(n, path, "expected a string, got %q", n.Value)
+			return d.errorf(n, path, "expected a string, got %q (quote it to mean the text: \"%s\")", n.Value, n.Value)
 		}
 		v.SetString(n.Value)
 	case reflect.Bool:

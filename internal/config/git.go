@@ -99,6 +99,12 @@ type GitHub struct {
 	DeploymentWorkflows Globs  `yaml:"deployment_workflows"`
 	IaCWorkflows        Globs  `yaml:"iac_workflows"` // runs feed infrastructure_provisioning_time
 	ScanJobs            Regexp `yaml:"scan_jobs"`     // job names feeding security_scan_completion_time
+	// ScanWorkflows are the workflows (file names) whose runs' jobs are listed to find scan jobs; default:
+	// runs whose workflow name matches scan_jobs. Listing jobs costs one request per run, so it is scoped.
+	ScanWorkflows Globs `yaml:"scan_workflows"`
+	// Concurrency is how many repositories are synced at once (default 4; GitHub asks integrations to
+	// avoid many concurrent requests, or secondary rate limits apply).
+	Concurrency int `yaml:"concurrency"`
 
 	Incidents      Incidents      `yaml:"incidents"`
 	AccessRequests AccessRequests `yaml:"access_requests"`
@@ -153,9 +159,17 @@ func (g *GitHub) validate(c *Config, p string, checkName func(p, name, kind stri
 	if len(g.Organizations) == 0 && len(g.Repositories) == 0 {
 		return c.fail(p, "expected organizations or repositories to sync, e.g. organizations: [acme]")
 	}
-	for i, r := range g.Repositories {
-		if strings.Count(r, "/") != 1 || strings.HasPrefix(r, "/") || strings.HasSuffix(r, "/") {
-			return c.fail(fmt.Sprintf("%s.repositories[%d]", p, i), "expected owner/repo, got %q", r)
+	for i, o := range g.Organizations {
+		if o == "" || strings.Contains(o, "/") {
+			return c.fail(fmt.Sprintf("%s.organizations[%d]", p, i), "expected an organization name like acme, got %q (list single repositories as owner/repo under repositories)", o)
+		}
+	}
+	for _, l := range []struct {
+		field string
+		repos []string
+	}{{"repositories", g.Repositories}, {"incidents.repositories", g.Incidents.Repositories}, {"access_requests.repositories", g.AccessRequests.Repositories}} {
+		if err := c.checkRepos(p+"."+l.field, l.repos, false); err != nil {
+			return err
 		}
 	}
 	if err := g.Include.check(); err != nil {
@@ -169,6 +183,15 @@ func (g *GitHub) validate(c *Config, p string, checkName func(p, name, kind stri
 	}
 	if g.ScanJobs.Regexp == nil {
 		g.ScanJobs = MustRegexp(DefaultScanJobs)
+	}
+	if err := g.ScanWorkflows.check(); err != nil {
+		return c.fail(p+".scan_workflows", "%v", err)
+	}
+	if g.Concurrency == 0 {
+		g.Concurrency = 4
+	}
+	if g.Concurrency < 1 || g.Concurrency > 32 {
+		return c.fail(p+".concurrency", "expected 1 to 32 repositories synced at once, got %d", g.Concurrency)
 	}
 	g.Incidents.defaults()
 	g.AccessRequests.defaults()
@@ -224,6 +247,14 @@ func (g *GitLab) validate(c *Config, p string, checkName func(p, name, kind stri
 	if len(g.Groups) == 0 && len(g.Projects) == 0 {
 		return c.fail(p, "expected groups or projects to sync, e.g. groups: [platform]")
 	}
+	for _, l := range []struct {
+		field string
+		repos []string
+	}{{"projects", g.Projects}, {"incidents.repositories", g.Incidents.Repositories}, {"access_requests.repositories", g.AccessRequests.Repositories}} {
+		if err := c.checkRepos(p+"."+l.field, l.repos, true); err != nil {
+			return err
+		}
+	}
 	if err := g.Include.check(); err != nil {
 		return c.fail(p+".include", "%v", err)
 	}
@@ -239,9 +270,65 @@ func (g *GitLab) validate(c *Config, p string, checkName func(p, name, kind stri
 	g.Incidents.defaults()
 	g.AccessRequests.defaults()
 	g.ReleasePolicy.defaults()
+	if g.IaCPipelines.Regexp == nil {
+		g.IaCPipelines = MustRegexp(DefaultIaCPipelines)
+	}
 	if g.DORAAPI == nil {
 		t := true
 		g.DORAAPI = &t
 	}
 	return c.schedule(p, &g.Interval, &g.Timeout, 5*time.Minute)
+}
+
+// DefaultIaCPipelines matches the usual names of infrastructure-as-code pipelines and jobs.
+const DefaultIaCPipelines = `(?i)(terraform|tofu|pulumi|\biac\b|infrastructure)`
+
+// SetDefaults fills the defaults validation would, for a GitLab source built in code (tests, the demo)
+// rather than decoded from a file. Values already set are kept.
+func (g *GitLab) SetDefaults() {
+	if g.Name == "" {
+		g.Name = "gitlab"
+	}
+	if g.BaseURL == "" {
+		g.BaseURL = "https://gitlab.com/"
+	}
+	if g.ProductionEnvironments.Regexp == nil {
+		g.ProductionEnvironments = MustRegexp(DefaultProductionEnvironments)
+	}
+	if g.ScanJobs.Regexp == nil {
+		g.ScanJobs = MustRegexp(DefaultScanJobs)
+	}
+	if g.IaCPipelines.Regexp == nil {
+		g.IaCPipelines = MustRegexp(DefaultIaCPipelines)
+	}
+	if g.DORAAPI == nil {
+		t := true
+		g.DORAAPI = &t
+	}
+	g.Incidents.defaults()
+	g.AccessRequests.defaults()
+	g.ReleasePolicy.defaults()
+}
+
+// SetDefaults fills the defaults validation would, for a GitHub source built in code (tests, the demo)
+// rather than decoded from a file. Values already set are kept.
+func (g *GitHub) SetDefaults() {
+	if g.Name == "" {
+		g.Name = "github"
+	}
+	if g.BaseURL == "" {
+		g.BaseURL = "https://api.github.com/"
+	}
+	if g.ProductionEnvironments.Regexp == nil {
+		g.ProductionEnvironments = MustRegexp(DefaultProductionEnvironments)
+	}
+	if g.ScanJobs.Regexp == nil {
+		g.ScanJobs = MustRegexp(DefaultScanJobs)
+	}
+	if g.Concurrency == 0 {
+		g.Concurrency = 4
+	}
+	g.Incidents.defaults()
+	g.AccessRequests.defaults()
+	g.ReleasePolicy.defaults()
 }

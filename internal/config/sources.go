@@ -7,6 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/promql/parser"
+
 	"github.com/ztmm/ztmm/internal/catalog"
 )
 
@@ -35,7 +38,11 @@ func (c *Config) checkURL(p, raw string, required bool) (*url.URL, error) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, c.fail(p, "expected an http:// or https:// URL, got %q", raw)
+		shown := redactUserinfo(raw)
+		if !strings.Contains(raw, "://") {
+			return nil, c.fail(p, "expected an http:// or https:// URL, got %q (add the scheme, e.g. https://%s)", shown, shown)
+		}
+		return nil, c.fail(p, "expected an http:// or https:// URL, got %q", shown)
 	}
 	if u.User != nil {
 		return nil, c.fail(p, "expected a URL without credentials in it; use the token or token_file field")
@@ -48,6 +55,8 @@ func (c *Config) secret(p, field string, inline *Secret, file string, required b
 	switch {
 	case inline.IsSet() && file != "":
 		return c.fail(p+"."+field+"_file", "expected either %s or %s_file, not both", field, field)
+	case file != "" && looksLikeToken(file) && !exists(c.Path(file)):
+		return c.fail(p+"."+field+"_file", "expected the path of a file holding the %s; the value looks like the %s itself (not shown here): put it in a file and give that file's path, or reference an environment variable with %s: ${ENV_VAR}", field, field, field)
 	case file != "":
 		s, err := readSecretFile(c.Path(file))
 		if err != nil {
@@ -60,10 +69,61 @@ func (c *Config) secret(p, field string, inline *Secret, file string, required b
 	return nil
 }
 
+// checkRepos checks a list of repositories (GitHub owner/repo; GitLab group/project, subgroups allowed).
+func (c *Config) checkRepos(p string, repos []string, subgroups bool) error {
+	for i, r := range repos {
+		n := strings.Count(r, "/")
+		if n < 1 || (!subgroups && n > 1) || strings.HasPrefix(r, "/") || strings.HasSuffix(r, "/") || strings.Contains(r, "//") {
+			want := "owner/repo"
+			if subgroups {
+				want = "group/project or group/subgroup/project"
+			}
+			return c.fail(fmt.Sprintf("%s[%d]", p, i), "expected %s, got %q", want, r)
+		}
+	}
+	return nil
+}
+
+func exists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// redactUserinfo hides anything before an '@' in the authority of a URL that failed to parse: it is
+// probably user:password, and the URL is about to be echoed in an error.
+func redactUserinfo(raw string) string {
+	rest, scheme := raw, ""
+	if i := strings.Index(raw, "://"); i >= 0 {
+		scheme, rest = raw[:i+3], raw[i+3:]
+	}
+	host := rest
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		host = rest[:i]
+	}
+	if i := strings.LastIndex(host, "@"); i >= 0 {
+		return scheme + "<redacted>" + rest[i:]
+	}
+	return raw
+}
+
+// tokenPrefixes are the prefixes of GitHub and GitLab tokens.
+var tokenPrefixes = []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "gldt-", "glptt-"}
+
+// looksLikeToken reports whether a *_file value is probably the secret itself rather than a path, so
+// that it is not echoed in the "does not exist" error.
+func looksLikeToken(v string) bool {
+	for _, p := range tokenPrefixes {
+		if strings.HasPrefix(v, p) {
+			return true
+		}
+	}
+	return len(v) >= 20 && !strings.ContainsAny(v, `/\.`)
+}
+
 // PromQL is a Prometheus-compatible query API that feeds KPIs with instant queries.
 type PromQL struct {
-	Name      string `yaml:"name"`
-	URL       string `yaml:"url"`
+	Name      string   `yaml:"name"`
+	URL       string   `yaml:"url"`
 	Interval  Duration `yaml:"interval"`
 	Timeout   Duration `yaml:"timeout"`
 	Token     Secret   `yaml:"bearer_token"`
@@ -112,6 +172,22 @@ func (q *PromQL) validate(c *Config, p string, checkName func(p, name, kind stri
 		seen[qq.KPI] = true
 		if strings.TrimSpace(qq.Query) == "" {
 			return c.fail(qp+".query", "expected a PromQL expression")
+		}
+		expr, err := parser.ParseExpr(qq.Query)
+		if err != nil {
+			return c.fail(qp+".query", "expected a valid PromQL expression: %v", err)
+		}
+		switch expr.Type() {
+		case parser.ValueTypeVector, parser.ValueTypeScalar:
+		case parser.ValueTypeMatrix:
+			return c.fail(qp+".query", "expected an expression returning an instant vector or a scalar, got a range vector (wrap it in a function, e.g. avg_over_time(probe_success[30d]))")
+		default:
+			return c.fail(qp+".query", "expected an expression returning an instant vector or a scalar, got a %s", expr.Type())
+		}
+		for _, l := range []struct{ field, name string }{{"team_label", qq.TeamLabel}, {"service_label", qq.ServiceLabel}} {
+			if l.name != "" && !model.LabelName(l.name).IsValidLegacy() {
+				return c.fail(qp+"."+l.field, "expected a Prometheus label name (letters, digits and '_', not starting with a digit), got %q", l.name)
+			}
 		}
 	}
 	return nil

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"os"
 	"path"
@@ -21,6 +22,9 @@ type Duration time.Duration
 func (d *Duration) decodeNode(n *yaml.Node) error {
 	v, err := model.ParseDuration(n.Value)
 	if err != nil || v <= 0 {
+		if _, nerr := strconv.ParseFloat(n.Value, 64); nerr == nil {
+			return fmt.Errorf("expected a positive duration with a unit like 30d, 2h or 15m, got the bare number %s (write e.g. %sd or %ss)", n.Value, n.Value, n.Value)
+		}
 		return fmt.Errorf("expected a positive duration like 30d, 2h or 15m, got %q", n.Value)
 	}
 	*d = Duration(v)
@@ -76,6 +80,17 @@ func (r Regexp) MarshalYAML() (any, error) {
 	return r.String(), nil
 }
 
+// String returns the expression, or "" when none is set (the embedded method would panic on nil).
+func (r Regexp) String() string {
+	if r.Regexp == nil {
+		return ""
+	}
+	return r.Regexp.String()
+}
+
+// MarshalText writes the expression for encoding/json and slog; an unset one would otherwise panic.
+func (r Regexp) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
 // MustRegexp compiles s; for defaults.
 func MustRegexp(s string) Regexp { return Regexp{regexp.MustCompile(s)} }
 
@@ -87,7 +102,11 @@ type Secret struct {
 	from  string // "env NAME" or "file PATH", for messages
 }
 
-var envRef = regexp.MustCompile(`^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$`)
+var (
+	envRef = regexp.MustCompile(`^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$`)
+	// bareEnvRef is $NAME without braces: a reference the user meant, safe to echo because it names a variable.
+	bareEnvRef = regexp.MustCompile(`^\$([A-Za-z_][A-Za-z0-9_]*)$`)
+)
 
 // errLiteralSecret is deliberately free of the value it refuses.
 var errLiteralSecret = errors.New("expected a ${ENV_VAR} reference; secrets are never written into the config file, put it in an environment variable or in the matching *_file field")
@@ -95,6 +114,9 @@ var errLiteralSecret = errors.New("expected a ${ENV_VAR} reference; secrets are 
 func (s *Secret) decodeNode(n *yaml.Node) error {
 	m := envRef.FindStringSubmatch(strings.TrimSpace(n.Value))
 	if m == nil {
+		if b := bareEnvRef.FindStringSubmatch(strings.TrimSpace(n.Value)); b != nil {
+			return fmt.Errorf("expected a ${ENV_VAR} reference with braces: write ${%s}", b[1])
+		}
 		return errLiteralSecret
 	}
 	v, ok := os.LookupEnv(m[1])
@@ -122,8 +144,12 @@ func (s Secret) String() string {
 // GoString never reveals the value (fmt %#v).
 func (s Secret) GoString() string { return s.String() }
 
-// LogValue never reveals the value (slog).
-func (s Secret) LogValue() any { return s.String() }
+// LogValue never reveals the value (slog.LogValuer).
+func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// MarshalText never reveals the value: encoding/json and slog's handlers use it when a struct holding a
+// secret is logged or serialised whole.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
 // MarshalYAML redacts the value in dumps.
 func (s Secret) MarshalYAML() (any, error) {
@@ -180,7 +206,7 @@ func (q *Quantity) decodeNode(n *yaml.Node) error {
 
 // MarshalYAML writes the quantity as it was written.
 func (q Quantity) MarshalYAML() (any, error) {
-	if q.raw != "" {
+	if q.raw != "" && q.Kind != "number" {
 		return q.raw, nil
 	}
 	return q.Value, nil
