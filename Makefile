@@ -47,5 +47,10 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./... | tee bench.txt
 	@echo "compare runs with: go run golang.org/x/perf/cmd/benchstat@latest old.txt bench.txt"
 
+# The exporter on the demo organization + Prometheus with the rules + Alertmanager, on 127.0.0.1, until
+# Ctrl-C. Ports: STACK_EXPORTER_PORT, STACK_PROMETHEUS_PORT, STACK_ALERTMANAGER_PORT (see deploy/stack/stack.sh).
+stack: build
+	STACK_EXPORTER=$(BIN)/ztmm-exporter bash deploy/stack/stack.sh
+
 clean:
 	rm -rf $(BIN) bench.txt

@@ -137,7 +137,14 @@ func (s *Scheduler) loop(ctx context.Context, j Job) {
 func (s *Scheduler) runOnce(ctx context.Context, j Job) time.Duration {
 	name := j.Source.Name()
 	start := s.now()
-	sctx, cancel := context.WithTimeout(ctx, j.Timeout)
+	// A zero timeout means none: an already expired context would fail every sync without a request.
+	var sctx context.Context
+	var cancel context.CancelFunc
+	if j.Timeout > 0 {
+		sctx, cancel = context.WithTimeout(ctx, j.Timeout)
+	} else {
+		sctx, cancel = context.WithCancel(ctx)
+	}
 	snap, err := safeSync(sctx, j.Source)
 	cancel()
 	end := s.now()

@@ -37,6 +37,9 @@ func (t *Telemetry) Transport(collector string, base http.RoundTripper) http.Rou
 	if base == nil {
 		base = http.DefaultTransport
 	}
+	if t == nil {
+		return base // sources built without telemetry (tools, tests) still work, uncounted
+	}
 	return &countingTransport{base: base, collector: collector, t: t}
 }
 
@@ -50,6 +53,9 @@ func (t *Telemetry) SetRateLimitRemaining(collector string, remaining float64) {
 
 // Forget drops the series of a collector that a reload removed.
 func (t *Telemetry) Forget(collector string) {
+	if t == nil {
+		return
+	}
 	t.requests.DeletePartialMatch(prometheus.Labels{"collector": collector})
 	t.remaining.DeleteLabelValues(collector)
 }

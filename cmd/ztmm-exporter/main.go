@@ -16,9 +16,6 @@ import (
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
-	"github.com/prometheus/client_golang/prometheus"
-	clientcollectors "github.com/prometheus/client_golang/prometheus/collectors"
-	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/common/promslog"
 	"github.com/prometheus/common/promslog/flag"
@@ -96,11 +93,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(versioncollector.NewCollector("ztmm"))
-	if !*disableExporterMetrics {
-		reg.MustRegister(clientcollectors.NewGoCollector(), clientcollectors.NewProcessCollector(clientcollectors.ProcessCollectorOpts{}))
-	}
+	reg := exporter.NewRegistry(!*disableExporterMetrics)
 	exp := exporter.New(reg, exporter.Options{Logger: logger, Load: load})
 	if err := exp.Apply(cfg); err != nil {
 		fmt.Fprintln(stderr, err)

@@ -6,6 +6,7 @@ package manual
 import (
 	"context"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/ztmm/ztmm/collectors"
@@ -56,6 +57,7 @@ func (s *Source) Sync(context.Context) (*collectors.Snapshot, error) {
 	}
 	now := s.now()
 	snap := &collectors.Snapshot{}
+	latest := map[[3]string]int{} // (kpi, team, service) → index in snap.Values
 	for _, m := range f.Measurements {
 		valid := s.validity
 		if m.ValidFor != 0 {
@@ -64,7 +66,17 @@ func (s *Source) Sync(context.Context) (*collectors.Snapshot, error) {
 		if now.Sub(m.Date.Time) > valid {
 			continue // expired: the KPI goes absent rather than showing a stale number
 		}
-		snap.Values = append(snap.Values, collectors.Value{KPI: m.KPI, Team: m.Team, Service: m.Service, Value: m.Value.Value, Time: m.Date.Time})
+		v := collectors.Value{KPI: m.KPI, Team: m.Team, Service: m.Service, Value: m.Value.Value, Time: m.Date.Time}
+		k := [3]string{m.KPI, m.Team, m.Service}
+		i, seen := latest[k]
+		switch {
+		case !seen:
+			latest[k] = len(snap.Values)
+			snap.Values = append(snap.Values, v)
+		case !v.Time.Before(snap.Values[i].Time):
+			// On the same date the later entry wins: appending a correction is how people fix a typo.
+			snap.Values[i] = v
+		}
 	}
 	return snap, nil
 }
@@ -86,8 +98,8 @@ func Load(path string, now time.Time) (*File, error) {
 		if m.Value.Kind == "" {
 			return nil, lines.Fail(p+".value", "expected the measured value")
 		}
-		if m.Value.Kind == "duration" && k.Unit != catalog.Seconds || m.Value.Kind == "percent" && k.Unit != catalog.Ratio {
-			return nil, lines.Fail(p+".value", "expected a value in %s for %s", k.Unit, k.ID)
+		if err := checkValue(k, m.Value); err != nil {
+			return nil, lines.Fail(p+".value", "%s", err)
 		}
 		if m.Date.IsZero() {
 			return nil, lines.Fail(p+".date", "expected the date of the measurement, e.g. date: 2026-11-01")
@@ -97,4 +109,35 @@ func Load(path string, now time.Time) (*File, error) {
 		}
 	}
 	return &f, nil
+}
+
+// checkValue refuses a value whose unit does not fit the KPI, and the two slips people make when they
+// copy a number from a report: a percentage written as a plain number, a score off the survey's scale.
+func checkValue(k catalog.KPI, q config.Quantity) error {
+	switch {
+	case q.Kind == "duration" && k.Unit != catalog.Seconds:
+		return fmt.Errorf("expected %s for %s, got a duration", unitHint(k.Unit), k.ID)
+	case q.Kind == "percent" && k.Unit != catalog.Ratio:
+		return fmt.Errorf("expected %s for %s, got a percentage", unitHint(k.Unit), k.ID)
+	case q.Kind == "number" && k.Unit == catalog.Ratio && math.Abs(q.Value) > 1:
+		// A ratio above 1 is possible (an improvement of 150%) but then it is written as one.
+		return fmt.Errorf("expected a ratio from 0 to 1 or a percentage like 18%% for %s, got %v; write %v%% if that is meant", k.ID, q.Value, q.Value)
+	case k.Unit == catalog.Score && (q.Value < 1 || q.Value > 5):
+		return fmt.Errorf("expected a score from 1 to 5 for %s, got %v", k.ID, q.Value)
+	}
+	return nil
+}
+
+func unitHint(u catalog.Unit) string {
+	switch u {
+	case catalog.Seconds:
+		return "a duration like 45s or a number of seconds"
+	case catalog.Ratio:
+		return "a ratio like 0.18 or a percentage like 18%"
+	case catalog.Score:
+		return "a score from 1 to 5"
+	case catalog.PerDay:
+		return "a number per day"
+	}
+	return "a number"
 }

@@ -70,7 +70,10 @@ func (s *Source) Sync(ctx context.Context) (*collectors.Snapshot, error) {
 				snap.Values = append(snap.Values, collectors.Value{KPI: q.KPI, Team: team, Service: service, Value: f})
 			}
 		case *model.Scalar:
-			snap.Values = append(snap.Values, collectors.Value{KPI: q.KPI, Value: float64(v.Value)})
+			// scalar(v) of an empty vector is NaN: no data, which must stay absent rather than become a value.
+			if f := float64(v.Value); !math.IsNaN(f) && !math.IsInf(f, 0) {
+				snap.Values = append(snap.Values, collectors.Value{KPI: q.KPI, Value: f})
+			}
 		default:
 			return nil, fmt.Errorf("query for %s: expected an instant vector or scalar, got %s", q.KPI, val.Type())
 		}

@@ -74,7 +74,7 @@ func StartDemoExporter(t testing.TB) *DemoExporter {
 		d.Close()
 		t.Fatalf("demo config: %v", err)
 	}
-	reg := prometheus.NewRegistry()
+	reg := exporter.NewRegistry(true)
 	exp := exporter.New(reg, exporter.Options{Load: load})
 	if err := exp.Apply(cfg); err != nil {
 		cancel()

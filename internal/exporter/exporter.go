@@ -24,7 +24,7 @@ import (
 const RecomputeInterval = 30 * time.Second
 
 // SourceBuilder turns a configuration into scheduled jobs.
-type SourceBuilder func(cfg *config.Config, tel *collectors.Telemetry, logger *slog.Logger) ([]collectors.Job, error)
+type SourceBuilder func(cfg *config.Config, env Env) ([]collectors.Job, error)
 
 // Options configure an Exporter.
 type Options struct {
@@ -114,7 +114,7 @@ func (e *Exporter) Apply(cfg *config.Config) error {
 		}
 		assessment = a
 	}
-	jobs, err := e.opts.Sources(cfg, e.tel, e.opts.Logger)
+	jobs, err := e.opts.Sources(cfg, Env{Telemetry: e.tel, Logger: e.opts.Logger, Now: e.opts.Now})
 	if err != nil {
 		return err
 	}

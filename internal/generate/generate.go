@@ -7,6 +7,7 @@ import (
 
 	"github.com/ztmm/ztmm/alerts"
 	"github.com/ztmm/ztmm/dashboards"
+	"github.com/ztmm/ztmm/deploy"
 )
 
 // All returns every generated file, keyed by its path relative to the repository root.
@@ -15,6 +16,7 @@ func All() (map[string][]byte, error) {
 	for name, gen := range map[string]func() (map[string][]byte, error){
 		"alerts":     alerts.Files,
 		"dashboards": dashboards.Files,
+		"deploy":     deploy.Files,
 	} {
 		files, err := gen()
 		if err != nil {

@@ -42,8 +42,12 @@ func Compute(cat *catalog.Catalog, cfg *config.Config, snaps []*collectors.Snaps
 			if v.Time.IsZero() {
 				v.Time = s.Time
 			}
-			if v.Service != "" && v.Team == "" {
-				v.Team = cfg.TeamOf(v.Service) // a service series carries its team (SPEC section 2)
+			// A service series carries its team (SPEC section 2), and config owns team membership: a source
+			// naming another team for a configured service would otherwise split it into two series.
+			if v.Service != "" {
+				if t := cfg.TeamOf(v.Service); t != "" || v.Team == "" {
+					v.Team = t
+				}
 			}
 			m := explicit[v.KPI]
 			if m == nil {
@@ -76,6 +80,10 @@ func Compute(cat *catalog.Catalog, cfg *config.Config, snaps []*collectors.Snaps
 				continue
 			}
 			if v, ok := computed(k, sc, cfg, analysis, obs[k.ID], counts[k.ID], from, now); ok {
+				emit(sc.team, sc.service, v)
+				continue
+			}
+			if v, ok := meanOfServices(given, sc); ok && k.Statistic == catalog.Latest {
 				emit(sc.team, sc.service, v)
 			}
 		}
@@ -139,6 +147,25 @@ func computed(k catalog.KPI, sc scope, cfg *config.Config, a *dora.Analysis, obs
 		return 1 - float64(a.IncidentCount(k.Area, from, to))/baseline, true
 	}
 	return 0, false
+}
+
+// meanOfServices is the team or organization value of a reported KPI that only has per-service values
+// (availability from probe_success by service, say): the mean over the scope's services, which is what
+// pooling equally weighted per-service samples gives. It never overrides a value reported for the scope.
+func meanOfServices(given map[[2]string]collectors.Value, sc scope) (float64, bool) {
+	if sc.service != "" {
+		return 0, false
+	}
+	sum, n := 0.0, 0
+	for key, v := range given {
+		if key[1] != "" && sc.has(key[1]) {
+			sum, n = sum+v.Value, n+1
+		}
+	}
+	if n == 0 {
+		return 0, false
+	}
+	return sum / float64(n), true
 }
 
 // statistic reduces pooled observations; no observation is no value, never 0.
