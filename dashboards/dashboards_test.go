@@ -494,7 +494,7 @@ func readYAML(t *testing.T, path string, v any) {
 }
 
 // TestDashboardLinter runs grafana/dashboard-linter when DASHBOARD_LINTER names its binary; it is not a
-// module dependency (see docs/dashboards.md for how to build it).
+// module dependency (see the README's Dashboards section for how to build it).
 func TestDashboardLinter(t *testing.T) {
 	bin := os.Getenv("DASHBOARD_LINTER")
 	if bin == "" {

@@ -210,25 +210,25 @@ func TestEveryYAMLParses(t *testing.T) {
 	}
 }
 
-// TestDocsNameExistingFiles keeps docs/deploy.md in step with the bundle: every repository path it names
+// TestDocsNameExistingFiles keeps README.md in step with the bundle: every repository path it names
 // in backquotes exists.
 func TestDocsNameExistingFiles(t *testing.T) {
-	doc := string(mustRead(t, repoPath("docs/deploy.md")))
+	doc := string(mustRead(t, repoPath("README.md")))
 	re := regexp.MustCompile("`((?:deploy|alerts|dashboards)/[A-Za-z0-9_./*-]+)`")
 	matches := re.FindAllStringSubmatch(doc, -1)
 	if len(matches) < 10 {
-		t.Fatalf("docs/deploy.md names %d repository paths; the pattern no longer finds them", len(matches))
+		t.Fatalf("README.md names %d repository paths; the pattern no longer finds them", len(matches))
 	}
 	for _, m := range matches {
 		p := strings.TrimSuffix(m[1], "/")
 		if strings.Contains(p, "*") {
 			if g, _ := filepath.Glob(repoPath(p)); len(g) == 0 {
-				t.Errorf("docs/deploy.md names %s, which matches no file", m[1])
+				t.Errorf("README.md names %s, which matches no file", m[1])
 			}
 			continue
 		}
 		if _, err := os.Stat(repoPath(p)); err != nil {
-			t.Errorf("docs/deploy.md names %s: %v", m[1], err)
+			t.Errorf("README.md names %s: %v", m[1], err)
 		}
 	}
 }

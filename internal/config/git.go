@@ -123,14 +123,9 @@ type App struct {
 }
 
 func (g *GitHub) validate(c *Config, p string, checkName func(p, name, kind string) error) error {
-	if g.Name == "" {
-		g.Name = "github"
-	}
+	g.SetDefaults()
 	if err := checkName(p, g.Name, "github"); err != nil {
 		return err
-	}
-	if g.BaseURL == "" {
-		g.BaseURL = "https://api.github.com/"
 	}
 	if _, err := c.checkURL(p+".base_url", g.BaseURL, true); err != nil {
 		return err
@@ -172,30 +167,15 @@ func (g *GitHub) validate(c *Config, p string, checkName func(p, name, kind stri
 			return err
 		}
 	}
-	if err := g.Include.check(); err != nil {
-		return c.fail(p+".include", "%v", err)
-	}
-	if err := g.Exclude.check(); err != nil {
-		return c.fail(p+".exclude", "%v", err)
-	}
-	if g.ProductionEnvironments.Regexp == nil {
-		g.ProductionEnvironments = MustRegexp(DefaultProductionEnvironments)
-	}
-	if g.ScanJobs.Regexp == nil {
-		g.ScanJobs = MustRegexp(DefaultScanJobs)
+	if err := c.checkSelection(p, g.Include, g.Exclude); err != nil {
+		return err
 	}
 	if err := g.ScanWorkflows.check(); err != nil {
 		return c.fail(p+".scan_workflows", "%v", err)
 	}
-	if g.Concurrency == 0 {
-		g.Concurrency = 4
-	}
 	if g.Concurrency < 1 || g.Concurrency > 32 {
 		return c.fail(p+".concurrency", "expected 1 to 32 repositories synced at once, got %d", g.Concurrency)
 	}
-	g.Incidents.defaults()
-	g.AccessRequests.defaults()
-	g.ReleasePolicy.defaults()
 	if *g.ReleasePolicy.RequiredApprovals < 0 || *g.ReleasePolicy.RequiredApprovals > 6 {
 		return c.fail(p+".release_policy.required_approvals", "expected 0 to 6 approvals (GitHub's range), got %d", *g.ReleasePolicy.RequiredApprovals)
 	}
@@ -229,14 +209,9 @@ type GitLab struct {
 }
 
 func (g *GitLab) validate(c *Config, p string, checkName func(p, name, kind string) error) error {
-	if g.Name == "" {
-		g.Name = "gitlab"
-	}
+	g.SetDefaults()
 	if err := checkName(p, g.Name, "gitlab"); err != nil {
 		return err
-	}
-	if g.BaseURL == "" {
-		g.BaseURL = "https://gitlab.com/"
 	}
 	if _, err := c.checkURL(p+".base_url", g.BaseURL, true); err != nil {
 		return err
@@ -255,27 +230,8 @@ func (g *GitLab) validate(c *Config, p string, checkName func(p, name, kind stri
 			return err
 		}
 	}
-	if err := g.Include.check(); err != nil {
-		return c.fail(p+".include", "%v", err)
-	}
-	if err := g.Exclude.check(); err != nil {
-		return c.fail(p+".exclude", "%v", err)
-	}
-	if g.ProductionEnvironments.Regexp == nil {
-		g.ProductionEnvironments = MustRegexp(DefaultProductionEnvironments)
-	}
-	if g.ScanJobs.Regexp == nil {
-		g.ScanJobs = MustRegexp(DefaultScanJobs)
-	}
-	g.Incidents.defaults()
-	g.AccessRequests.defaults()
-	g.ReleasePolicy.defaults()
-	if g.IaCPipelines.Regexp == nil {
-		g.IaCPipelines = MustRegexp(DefaultIaCPipelines)
-	}
-	if g.DORAAPI == nil {
-		t := true
-		g.DORAAPI = &t
+	if err := c.checkSelection(p, g.Include, g.Exclude); err != nil {
+		return err
 	}
 	return c.schedule(p, &g.Interval, &g.Timeout, 5*time.Minute)
 }
@@ -331,4 +287,15 @@ func (g *GitHub) SetDefaults() {
 	g.Incidents.defaults()
 	g.AccessRequests.defaults()
 	g.ReleasePolicy.defaults()
+}
+
+// checkSelection checks the include and exclude patterns of a Git host's repositories or projects.
+func (c *Config) checkSelection(p string, include, exclude Globs) error {
+	if err := include.check(); err != nil {
+		return c.fail(p+".include", "%v", err)
+	}
+	if err := exclude.check(); err != nil {
+		return c.fail(p+".exclude", "%v", err)
+	}
+	return nil
 }
