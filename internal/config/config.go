@@ -261,6 +261,15 @@ func (c *Config) validate() error {
 		if o.Op != "" && !o.Op.Valid() {
 			return c.fail(p+".op", "expected one of <, <=, >, >=, got %q", o.Op)
 		}
+		// Dashboards colour and alerts predict by the catalog's direction, so an override may tighten or
+		// loosen a target but not turn "lower is better" into "higher is better".
+		if o.Op != "" && o.Op.LowerIsBetter() != k.Op.LowerIsBetter() {
+			want := "< or <="
+			if !k.Op.LowerIsBetter() {
+				want = "> or >="
+			}
+			return c.fail(p+".op", "expected %s (%s is better for %s), got %q", want, map[bool]string{true: "lower", false: "higher"}[k.Op.LowerIsBetter()], k.ID, o.Op)
+		}
 		if o.Value == nil && o.Op != "" {
 			return c.fail(p+".value", "expected a target value with the operator")
 		}
