@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -28,8 +27,6 @@ import (
 
 	"github.com/ztmm/ztmm/internal/config"
 )
-
-var update = flag.Bool("update", false, "rewrite the generated files of this package (same as make generate)")
 
 // root is the repository root, relative to this package's directory.
 const root = ".."
@@ -97,26 +94,6 @@ func str(v any, path ...any) string {
 func list(v any, path ...any) []any {
 	l, _ := lookup(v, path...).([]any)
 	return l
-}
-
-func TestGeneratedFilesAreUpToDate(t *testing.T) {
-	files, err := Files()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, want := range files {
-		p := repoPath(name)
-		if *update {
-			if err := os.WriteFile(p, want, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		got, err := os.ReadFile(p)
-		if err != nil || !bytes.Equal(got, want) {
-			t.Errorf("%s is out of date: run make generate (or go test ./deploy -update)", name)
-		}
-	}
 }
 
 func TestDashboardConfigMaps(t *testing.T) {

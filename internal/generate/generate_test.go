@@ -2,13 +2,17 @@ package generate
 
 import (
 	"bytes"
+	"flag"
 	"os"
 	"path/filepath"
 	"testing"
 )
 
-// TestGeneratedFilesAreCommitted fails when regenerating would change a committed file: dashboards,
-// rules and METRICS.md are reviewed as code, so they must be what the generators produce.
+var update = flag.Bool("update", false, "rewrite the generated files (same as make generate)")
+
+// TestGeneratedFilesAreCommitted fails when regenerating would change a committed file: dashboards, rule
+// files, the runbook, the Kubernetes PrometheusRule and dashboard ConfigMaps, and METRICS.md are reviewed
+// as code, so they must be what the generators produce. -update rewrites them.
 func TestGeneratedFilesAreCommitted(t *testing.T) {
 	files, err := All()
 	if err != nil {
@@ -18,7 +22,17 @@ func TestGeneratedFilesAreCommitted(t *testing.T) {
 		t.Fatal("METRICS.md is not generated")
 	}
 	for name, want := range files {
-		got, err := os.ReadFile(filepath.Join("..", "..", name))
+		p := filepath.Join("..", "..", name)
+		if *update {
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, want, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		got, err := os.ReadFile(p)
 		if err != nil {
 			t.Errorf("%s: %v (run make generate and commit the result)", name, err)
 			continue
