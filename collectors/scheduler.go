@@ -2,8 +2,11 @@ package collectors
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -172,6 +175,10 @@ func (s *Scheduler) runOnce(ctx context.Context, j Job) time.Duration {
 	failures := st.failures
 	s.mu.Unlock()
 
+	var pe *panicError
+	if errors.As(err, &pe) {
+		s.logger.Error("collector panicked; treating it as a failed sync", "collector", name, "stack", string(pe.stack))
+	}
 	if err != nil {
 		s.logger.Warn("sync failed; serving last good values", "collector", name, "err", err,
 			"consecutive_failures", failures, "retry_in", delay.Round(time.Second))
@@ -188,7 +195,7 @@ func (s *Scheduler) runOnce(ctx context.Context, j Job) time.Duration {
 func safeSync(ctx context.Context, src Source) (snap *Snapshot, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			snap, err = nil, &panicError{r}
+			snap, err = nil, &panicError{v: r, stack: debug.Stack()}
 		}
 	}()
 	snap, err = src.Sync(ctx)
@@ -198,9 +205,13 @@ func safeSync(ctx context.Context, src Source) (snap *Snapshot, err error) {
 	return snap, err
 }
 
-type panicError struct{ v any }
+// panicError keeps what a panicking source left behind, so the log says where it broke.
+type panicError struct {
+	v     any
+	stack []byte
+}
 
-func (p *panicError) Error() string { return "collector panicked" }
+func (p *panicError) Error() string { return fmt.Sprintf("collector panicked: %v", p.v) }
 
 // Backoff is the delay after the n-th consecutive failure: MinBackoff·2^(n−1), capped at interval, jittered.
 func Backoff(failures int, interval time.Duration) time.Duration {

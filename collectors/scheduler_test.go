@@ -54,17 +54,7 @@ func health(t *testing.T, s *Scheduler) map[string]float64 {
 	t.Helper()
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(s)
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]float64{}
-	for _, mf := range mfs {
-		for _, m := range mf.GetMetric() {
-			out[fmt.Sprintf("%s{%s}", mf.GetName(), m.GetLabel()[0].GetValue())] = m.GetGauge().GetValue()
-		}
-	}
-	return out
+	return samples(t, reg)
 }
 
 func sortedKeys(m map[string]float64) string {
@@ -165,7 +155,7 @@ func TestSchedulerPanicIsAFailedSync(t *testing.T) {
 	s := newTestScheduler(nil, job(&fakeSource{name: "a", kind: "github", steps: []step{panics}}))
 	delay := s.runOnce(context.Background(), s.states["a"].job) // would crash the test binary if not recovered
 	st := s.states["a"]
-	if st.up || st.failures != 1 || st.lastErrorMsg != "collector panicked" {
+	if st.up || st.failures != 1 || st.lastErrorMsg != "collector panicked: index out of range in a parser" {
 		t.Errorf("after a panic: up %v failures %d error %q", st.up, st.failures, st.lastErrorMsg)
 	}
 	if delay < 4500*time.Millisecond || delay > 5500*time.Millisecond {

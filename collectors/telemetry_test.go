@@ -9,8 +9,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// telemetry gathers the upstream families as name{label values in label-name order} → value.
-func telemetry(t *testing.T, reg *prometheus.Registry) map[string]float64 {
+// samples gathers reg as name{label values in label-name order} → value, gauges and counters alike.
+func samples(t *testing.T, reg prometheus.Gatherer) map[string]float64 {
 	t.Helper()
 	mfs, err := reg.Gather()
 	if err != nil {
@@ -77,14 +77,14 @@ func TestTelemetryCountsRequestsByCode(t *testing.T) {
 		"ztmm_upstream_requests_total{error,gitlab}": 1,
 		"ztmm_upstream_rate_limit_remaining{github}": 4999,
 	}
-	if got := telemetry(t, reg); sortedKeys(got) != sortedKeys(want) {
+	if got := samples(t, reg); sortedKeys(got) != sortedKeys(want) {
 		t.Errorf("telemetry\n%s\nwant\n%s", sortedKeys(got), sortedKeys(want))
 	}
 
 	// A reload that removes a collector drops its series and keeps the others.
 	tel.Forget("github")
 	want = map[string]float64{"ztmm_upstream_requests_total{error,gitlab}": 1}
-	if got := telemetry(t, reg); sortedKeys(got) != sortedKeys(want) {
+	if got := samples(t, reg); sortedKeys(got) != sortedKeys(want) {
 		t.Errorf("after Forget(github)\n%s\nwant\n%s", sortedKeys(got), sortedKeys(want))
 	}
 }

@@ -18,7 +18,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -26,6 +25,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/ztmm/ztmm/internal/config"
+	"github.com/ztmm/ztmm/internal/e2e"
 )
 
 // root is the repository root, relative to this package's directory.
@@ -737,7 +737,7 @@ func TestStack(t *testing.T) {
 		"STACK_ALERTMANAGER_PORT="+amPort,
 		"STACK_DIR="+stateDir,
 	)
-	var out syncBuffer
+	var out e2e.Output
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -885,22 +885,4 @@ func TestStack(t *testing.T) {
 			t.Errorf("port %s still accepts connections after the stack stopped", p)
 		}
 	}
-}
-
-// syncBuffer collects a process's stdout and stderr while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

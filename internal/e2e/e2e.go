@@ -231,14 +231,14 @@ func StartAlertmanager(t testing.TB, configYAML string) *Alertmanager {
 
 type proc struct {
 	cmd  *exec.Cmd
-	out  *syncWriter
+	out  *Output
 	done chan struct{}
 }
 
 func start(t testing.TB, bin, name string, args ...string) *proc {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
-	out := &syncWriter{w: &strings.Builder{}}
+	out := &Output{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)

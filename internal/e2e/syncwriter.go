@@ -1,28 +1,26 @@
 package e2e
 
 import (
-	"io"
+	"bytes"
 	"sync"
 )
 
-// syncWriter serialises writes from a process's stdout and stderr into one buffer.
-type syncWriter struct {
+// Output collects a process's stdout and stderr into one buffer that a test may read while the process
+// still writes.
+type Output struct {
 	mu sync.Mutex
-	w  io.Writer
+	b  bytes.Buffer
 }
 
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
+func (o *Output) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.b.Write(p)
 }
 
 // String returns what was written so far.
-func (s *syncWriter) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if st, ok := s.w.(interface{ String() string }); ok {
-		return st.String()
-	}
-	return ""
+func (o *Output) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.b.String()
 }
